@@ -13,13 +13,13 @@ from __future__ import annotations
 from typing import Any
 
 from pktlab.wire import ethernet, ipv4, tcp, udp  # noqa: F401 - importing registers codecs
-from pktlab.wire._build import BUILDERS, BuildError, Proto, Stack
+from pktlab.wire._build import BUILDERS, BuildError, Proto, Stack, rebuild
 from pktlab.wire._model import Field, Header, Kind
 from pktlab.wire._packet import Layer, Packet, Problem, Severity, dissect
 
 __all__ = [
     "BUILDERS", "BuildError", "Field", "Header", "Kind", "Layer", "Packet", "Problem", "Proto",
-    "Severity", "Stack", "dissect", "layer", "eth", "vlan", "ip", "tcp", "udp",
+    "Severity", "Stack", "dissect", "rebuild", "layer", "eth", "vlan", "ip", "tcp", "udp",
 ]
 
 

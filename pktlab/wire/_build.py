@@ -16,10 +16,13 @@ that exist.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pktlab.wire._model import Field, Header
-from pktlab.wire._packet import TABLES
+from pktlab.wire._packet import TABLES, Layer, Packet
+
+if TYPE_CHECKING:
+    from pktlab.wire._options import OptionCodec
 
 
 class BuildError(ValueError):
@@ -34,6 +37,8 @@ class Builder:
     selector: tuple[str, str] | None = None  # (field naming the next layer, table)
     defaults: Mapping[str, Any] = {}
     keywords: frozenset[str] = frozenset()  # extra keywords handled by emit (options)
+    # An ICMP error's quoted datagram is rebuilt as raw payload by rebuild().
+    carries_quoted: bool = False
 
     def resolve(self, key: str) -> str:
         if key in self.keywords:
@@ -64,6 +69,25 @@ class Builder:
 
     def emit(self, built: Built, payload: bytes, outer: list[Built]) -> bytes:
         return self.pack(self.headers[0], built.values) + payload
+
+    def layer_values(self, layer: Layer) -> dict[str, Any]:
+        """Values that rebuild a dissected layer byte for byte (every field set explicitly).
+
+        The default takes every top-level field of the builder's declarations that the layer
+        has, and re-encodes option children from their fields through ``option_codec``.
+        """
+        values: dict[str, Any] = {}
+        fields = layer.fields
+        for header in self.headers:
+            for f in header.top:
+                if f.name in fields:
+                    values[f.name] = fields[f.name]
+        codec = self.option_codec
+        if codec is not None and layer.children:
+            values["options"] = codec.specs(layer.children, layer.fields)
+        return values
+
+    option_codec: OptionCodec | None = None
 
     def pack(self, header: Header, values: Mapping[str, Any]) -> bytes:
         """Encode one declaration from full-name values (sub-fields merged into parents)."""
@@ -176,3 +200,31 @@ def nearest_ip(outer: list[Built]) -> Built | None:
         if built.layer in ("ip", "ipv6"):
             return built
     return None
+
+
+def rebuild(packet: Packet) -> bytes:
+    """Build a dissected packet again from its field values alone.
+
+    The result equals ``packet.data`` for every well-formed frame: the exact round trip that
+    proves parse and build read the same declarations. A malformed layer, the ``data`` layer
+    and an ICMP error's quoted datagram are carried as raw bytes.
+    """
+    protos: list[Proto] = []
+    payload = b""
+    layers = packet.layers
+    end = max((layer.offset + layer.length for layer in layers), default=0)
+    for layer in layers:
+        if layer.quoted:
+            continue
+        builder = BUILDERS.get(layer.name)
+        if layer.name == "data" or builder is None or layer.malformed:
+            payload = packet.data[layer.offset:end]
+            break
+        proto = Proto.__new__(Proto)
+        proto.layer = layer.name
+        proto.values = builder.layer_values(layer)
+        protos.append(proto)
+        if builder.carries_quoted:
+            payload = packet.data[layer.offset + layer.length:end]
+            break
+    return Stack(protos, payload).build()

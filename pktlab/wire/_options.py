@@ -215,3 +215,34 @@ class OptionCodec:
         for f in own:
             values.setdefault(f.name, 0)
         return header.encode(header.wire_values(values)) + body
+
+    def specs(self, children: Sequence[Layer], parent_fields: Mapping[str, Any]) -> list[Any]:
+        """Option entries that rebuild ``children`` exactly (see ``Builder.layer_values``)."""
+        out: list[Any] = []
+        for child in children:
+            option = self.by_kind.get(child.fields.get(self.kind_field.name, -1))
+            if child.header is None or child.malformed or option is None or (
+                    child.header is self.unknown):
+                out.append(self._raw(child))
+                continue
+            values = {f.name: child.fields[f.name] for f in child.header.top}
+            if option.repeat is not None:
+                values["items"] = [
+                    {f.name: item.fields[f.name] for f in item.header.top}
+                    for item in child.children if item.header is not None
+                ]
+            out.append((option.kind, values))
+            padding = child.fields.get(f"{self.protocol}.options.padding")
+            if padding:
+                out.append(bytes(padding))
+        return out
+
+
+    def _raw(self, child: Layer) -> bytes:
+        """The original bytes of an option kept raw (unknown kind or malformed)."""
+        fields = child.fields
+        data = bytes(fields.get(child.name + ".data", b""))
+        kind, length = self.kind_field.name, self.length_field.name
+        if kind in fields and length in fields:
+            return bytes((fields[kind], fields[length])) + data
+        return data

@@ -9,9 +9,11 @@ which pktlab keeps raw.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pktlab.wire._build import Builder, Built, register_builder
 from pktlab.wire._model import Header, enum_field, flag, mac, uint
-from pktlab.wire._packet import Dissection, Dissector, Next, register
+from pktlab.wire._packet import Dissection, Dissector, Layer, Next, register
 
 ETHERTYPES = {
     0x0800: "IPv4",
@@ -77,7 +79,7 @@ def dissect_ethernet(ctx: Dissection, offset: int, end: int) -> Next | None:
     if ethertype < 0x0600:
         fields["eth.len"] = fields.pop("eth.type")
         layer.note("IEEE 802.3 length field with LLC payload: payload kept raw", "eth.len")
-        return None
+        return ("ethertype", -1, offset + ETHERNET.size, end)
     if int(fields["eth.src"][:2], 16) & 1:
         layer.warn("source MAC is a group address (IEEE 802.3 clause 3.2.3)", "eth.src")
     return ("ethertype", ethertype, offset + ETHERNET.size, end)
@@ -114,6 +116,14 @@ class EthernetBuilder(Builder):
         if padding is None:
             padding = b"\0" * max(0, MIN_FRAME - len(frame)) if not outer else b""
         return frame + bytes(padding)
+
+    def layer_values(self, layer: Layer) -> dict[str, Any]:
+        values = super().layer_values(layer)
+        if "eth.len" in layer.fields:  # 802.3 length instead of a type
+            values["eth.type"] = layer.fields["eth.len"]
+        values["padding"] = (bytes(layer.fields.get("eth.padding", b""))
+                             + bytes(layer.fields.get("eth.trailer", b"")))
+        return values
 
 
 class TagBuilder(Builder):

@@ -136,6 +136,7 @@ register("ip", dissect_ipv4, ethertype=0x0800, linktype=228, ip_proto=4)
 
 
 class IPv4Builder(Builder):
+    option_codec = IPV4_OPTIONS
     layer = "ip"
     headers = (IPV4,)
     selector = ("ip.proto", "ip.proto")

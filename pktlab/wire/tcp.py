@@ -220,6 +220,7 @@ def transport_checksum(outer: list[Built], protocol: int, segment: bytes, name: 
 
 
 class TCPBuilder(Builder):
+    option_codec = TCP_OPTIONS
     layer = "tcp"
     headers = (TCP,)
     defaults = {"tcp.srcport": 20, "tcp.dstport": 80, "tcp.seq": 0, "tcp.ack": 0,
