@@ -12,14 +12,34 @@ from __future__ import annotations
 
 from typing import Any
 
-from pktlab.wire import ethernet, ipv4, tcp, udp  # noqa: F401 - importing registers codecs
+import pktlab.wire.ethernet
+import pktlab.wire.ipv4
+import pktlab.wire.tcp
+import pktlab.wire.udp  # noqa: F401 - importing a codec module registers it
 from pktlab.wire._build import BUILDERS, BuildError, Proto, Stack, rebuild
 from pktlab.wire._model import Field, Header, Kind
 from pktlab.wire._packet import Layer, Packet, Problem, Severity, dissect
 
 __all__ = [
-    "BUILDERS", "BuildError", "Field", "Header", "Kind", "Layer", "Packet", "Problem", "Proto",
-    "Severity", "Stack", "dissect", "rebuild", "layer", "eth", "vlan", "ip", "tcp", "udp",
+    "BUILDERS",
+    "BuildError",
+    "Field",
+    "Header",
+    "Kind",
+    "Layer",
+    "Packet",
+    "Problem",
+    "Proto",
+    "Severity",
+    "Stack",
+    "dissect",
+    "eth",
+    "ip",
+    "layer",
+    "rebuild",
+    "tcp",
+    "udp",
+    "vlan",
 ]
 
 
@@ -40,9 +60,9 @@ def ip(**keywords: Any) -> Proto:
     return Proto("ip", **keywords)
 
 
-def tcp(**keywords: Any) -> Proto:  # noqa: F811 - the constructor shadows the module on purpose
+def tcp(**keywords: Any) -> Proto:
     return Proto("tcp", **keywords)
 
 
-def udp(**keywords: Any) -> Proto:  # noqa: F811
+def udp(**keywords: Any) -> Proto:
     return Proto("udp", **keywords)

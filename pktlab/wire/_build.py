@@ -16,6 +16,7 @@ that exist.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from pktlab.wire._model import Field, Header
@@ -105,7 +106,7 @@ class Builder:
 class Built:
     """A layer's effective values during a build: defaults overlaid with the user's values."""
 
-    __slots__ = ("layer", "values", "user")
+    __slots__ = ("layer", "user", "values")
 
     def __init__(self, layer: str, values: dict[str, Any], user: frozenset[str]) -> None:
         self.layer = layer
@@ -179,7 +180,7 @@ class Stack:
             builder = BUILDERS[proto.layer]
             values = {**builder.defaults, **proto.values}
             effective.append(Built(proto.layer, values, frozenset(proto.values)))
-        for outer, inner in zip(effective, effective[1:]):
+        for outer, inner in pairwise(effective):
             BUILDERS[outer.layer].link(outer, inner.layer)
         data = self.payload
         for index in range(len(effective) - 1, -1, -1):

@@ -348,16 +348,15 @@ class Header:
         target = ", ".join(names) + ("," if len(names) == 1 else "")
         lines.append(f"    {target} = _unpack(buf, offset)")
         items: list[str] = []
-        for var, unit in zip(names, self._units):
+        for var, unit in zip(names, self._units, strict=True):
             for f in unit.fields:
                 items.append(f"{f.name!r}: {self._value_expr(f, var, unit)}")
                 for sub in self.fields:
                     parent = self.parent_of.get(sub.name)
                     if parent is f:
                         pseudo = _Unit("", [], f.bit_offset, f.bit_width)
-                        items.append(
-                            f"{sub.name!r}: {self._value_expr(sub, self._value_expr(f, var, unit), pseudo)}"
-                        )
+                        parent_value = self._value_expr(f, var, unit)
+                        items.append(f"{sub.name!r}: {self._value_expr(sub, parent_value, pseudo)}")
         lines.append("    return {" + ", ".join(items) + "}")
         scope: dict[str, Any] = {
             "_unpack": self.struct.unpack_from,
@@ -365,7 +364,7 @@ class Header:
             "_ip4": format_ipv4,
             "_ip6": format_ipv6,
         }
-        exec("\n".join(lines), scope)  # noqa: S102 - source is generated from declarations only
+        exec("\n".join(lines), scope)
         decoder: Callable[[Any, int], dict[str, Any]] = scope["decode"]
         return decoder
 
@@ -382,7 +381,7 @@ class Header:
             args.append(" | ".join(parts))
         source = "def encode(v):\n    return _pack(" + ", ".join(args) + ")"
         scope: dict[str, Any] = {"_pack": self.struct.pack}
-        exec(source, scope)  # noqa: S102 - source is generated from declarations only
+        exec(source, scope)
         encoder: Callable[[Mapping[str, Any]], bytes] = scope["encode"]
         return encoder
 

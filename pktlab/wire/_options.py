@@ -195,7 +195,8 @@ class OptionCodec:
             items = list(value)
         elif value is not None:
             if len(own) != 1:
-                raise ValueError(f"{header.title}: give a mapping of {[header.short(f) for f in own]}")
+                wanted = [header.short(f) for f in own]
+                raise ValueError(f"{header.title}: give a mapping of {wanted}")
             values[own[0].name] = value
         body = b""
         if option.repeat is not None:
@@ -206,7 +207,7 @@ class OptionCodec:
                     named = {repeat.field(k).name: v for k, v in entry.items()}
                 else:
                     entry = entry if isinstance(entry, (tuple, list)) else (entry,)
-                    named = {f.name: v for f, v in zip(repeat.top, entry)}
+                    named = {f.name: v for f, v in zip(repeat.top, entry, strict=False)}
                 body += repeat.encode(repeat.wire_values(named))
         values.setdefault(self.kind_field.name, option.kind)
         if option.kind not in self.one_byte:

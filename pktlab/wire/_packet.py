@@ -48,8 +48,18 @@ class Layer:
     ``quoted`` marks headers inside an ICMP error's quoted datagram.
     """
 
-    __slots__ = ("name", "header", "offset", "length", "_fields", "problems", "_children",
-                 "_pending", "quoted", "extra_headers")
+    __slots__ = (
+        "_children",
+        "_fields",
+        "_pending",
+        "extra_headers",
+        "header",
+        "length",
+        "name",
+        "offset",
+        "problems",
+        "quoted",
+    )
 
     def __init__(
         self,
@@ -194,7 +204,7 @@ def json_value(value: Any) -> Any:
 class Packet:
     """A dissected frame: its bytes, its layers in order, and frame-level metadata."""
 
-    __slots__ = ("data", "linktype", "orig_len", "layers", "problems")
+    __slots__ = ("data", "layers", "linktype", "orig_len", "problems")
 
     def __init__(self, data: bytes, linktype: int, orig_len: int | None = None) -> None:
         self.data = data
@@ -292,7 +302,7 @@ def register(layer: str, dissector: Dissector, **keys: int | tuple[int, ...]) ->
 class Dissection:
     """The state one frame's dissectors share while the driver walks down the layers."""
 
-    __slots__ = ("packet", "data", "pseudo", "quoted", "network_end", "complete")
+    __slots__ = ("complete", "data", "network_end", "packet", "pseudo", "quoted")
 
     def __init__(self, packet: Packet) -> None:
         self.packet = packet
@@ -330,7 +340,7 @@ class Dissection:
         A bad checksum is a warning carrying the expected value, as ``<field>_calculated`` too.
         ``complete=False`` (bytes missing from the capture) makes the status ``unverified``.
         """
-        fields = layer.fields
+        fields = layer._fields  # not .fields: that would force deferred option decoding
         if not complete:
             fields[field + ".status"] = "unverified"
             return
@@ -339,7 +349,8 @@ class Dissection:
             fields[field + ".status"] = "good"
             return
         fields[field + ".status"] = "bad"
-        decl = layer.field_decl(field)
+        decl = layer.header.by_name.get(field) if layer.header else None
+        decl = decl or layer.field_decl(field)
         assert decl is not None, field
         at = layer.offset + decl.byte_offset - start
         expected = internet_checksum(pseudo, body[:at] + b"\0\0" + body[at + 2:])
@@ -378,11 +389,15 @@ def dissect(data: bytes, linktype: int = 1, *, orig_len: int | None = None,
                 name = next((TABLES[table][k] for k in key if k in TABLES[table]), None)
             else:
                 name = TABLES[table].get(key)
+            if name is not None and offset >= end and not ctx.quoted and (
+                    table in ("ethertype", "ip.proto")):
+                ctx.packet.layers[-1].error(
+                    f"no bytes left for the {name} header that {table} {key} announces")
         else:
             packet.problems.append(
                 Problem(Severity.ERROR, f"more than {MAX_LAYERS} layers: the rest is not dissected")
             )
-    except Exception as exc:  # noqa: BLE001 - a dissector bug must not stop a capture
+    except Exception as exc:
         if strict:
             raise
         packet.problems.append(

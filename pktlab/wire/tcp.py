@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pktlab.wire._build import Builder, Built, BuildError, nearest_ip, register_builder
-from pktlab.wire._model import Field, Header, encode_address, Kind, flag, uint
+from pktlab.wire._build import Builder, BuildError, Built, nearest_ip, register_builder
+from pktlab.wire._model import Field, Header, Kind, encode_address, flag, uint
 from pktlab.wire._options import OptionCodec, OptionKind
 from pktlab.wire._packet import Dissection, Layer, Next, register
 from pktlab.wire.checksum import internet_checksum, pseudo_header_v4, pseudo_header_v6
@@ -208,14 +208,12 @@ def transport_checksum(outer: list[Built], protocol: int, segment: bytes, name: 
     if ip is None:
         raise BuildError(f"{name}: no IP layer around it to take the pseudo-header from; "
                          f"set {name} explicitly")
-    if ip.layer == "ip":
-        pseudo = pseudo_header_v4(encode_address(Kind.IPV4, ip.values["ip.src"]),
-                                  encode_address(Kind.IPV4, ip.values["ip.dst"]), protocol,
-                                  len(segment))
-    else:
-        pseudo = pseudo_header_v6(encode_address(Kind.IPV6, ip.values["ipv6.src"]),
-                                  encode_address(Kind.IPV6, ip.values["ipv6.dst"]), protocol,
-                                  len(segment))
+    v4 = ip.layer == "ip"
+    kind, prefix = (Kind.IPV4, "ip") if v4 else (Kind.IPV6, "ipv6")
+    src = encode_address(kind, ip.values[f"{prefix}.src"], f"{prefix}.src")
+    dst = encode_address(kind, ip.values[f"{prefix}.dst"], f"{prefix}.dst")
+    make = pseudo_header_v4 if v4 else pseudo_header_v6
+    pseudo = make(src, dst, protocol, len(segment))
     return internet_checksum(pseudo, segment)
 
 

@@ -53,11 +53,8 @@ def dissect_udp(ctx: Dissection, offset: int, end: int) -> Next | None:
         layer.note(f"length {length} is shorter than the IP payload ({available} bytes)",
                    "udp.length")
     segment_end = offset + length
-    if ctx.quoted:
-        fields["udp.checksum.status"] = "unverified"
-    elif fields["udp.checksum"] == 0 and (ctx.pseudo is None or not ctx.pseudo[2]):
-        fields["udp.checksum.status"] = "unverified"
-    elif ctx.pseudo is None:
+    no_checksum_v4 = fields["udp.checksum"] == 0 and not (ctx.pseudo and ctx.pseudo[2])
+    if ctx.quoted or ctx.pseudo is None or no_checksum_v4:
         fields["udp.checksum.status"] = "unverified"
     else:
         src, dst, v6 = ctx.pseudo
