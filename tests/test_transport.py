@@ -244,3 +244,19 @@ def test_random_bytes_never_raise(data: bytes) -> None:
     for linktype in (1, 228):
         dissect(data, linktype, strict=True)
     dissect(b"\x08\x00\x45" + data, 1, strict=True)
+
+
+def test_offloaded_checksum_is_explained_not_blamed() -> None:
+    from pktlab.wire.checksum import ones_complement_sum, pseudo_header_v4
+
+    payload = b"GET / HTTP/1.1\r\n\r\n"
+    pseudo = pseudo_header_v4(bytes([198, 18, 0, 1]), bytes([198, 18, 0, 2]), 6,
+                              20 + len(payload))
+    partial = ones_complement_sum(pseudo)
+    frame = (eth() / ip(src="198.18.0.1", dst="198.18.0.2")
+             / tcp(flags="PA", checksum=partial) / payload).build()
+    packet = dissect(frame, strict=True)
+    assert packet["tcp.checksum.status"] == "bad"
+    notes = problems(packet, Severity.NOTE)
+    assert any("offloaded checksumming" in m for m in notes)
+    assert problems(packet, Severity.WARNING) == []

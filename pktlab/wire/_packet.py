@@ -355,8 +355,17 @@ class Dissection:
         at = layer.offset + decl.byte_offset - start
         expected = internet_checksum(pseudo, body[:at] + b"\0\0" + body[at + 2:])
         fields[field + "_calculated"] = expected
+        found = fields[field]
+        partial = ones_complement_sum(pseudo) if pseudo else -1
+        if found in (partial, 0xFFFF - partial):
+            # Checksum offload: the sending host left the field holding only the pseudo-header
+            # sum for its network card to finish, and the capture saw it before the card did.
+            layer.note(f"checksum 0x{found:04x} is only the pseudo-header sum, expected "
+                       f"0x{expected:04x}: the sender offloaded checksumming to its network "
+                       "card, normal for packets captured on the sending host", field)
+            return
         why = f" ({rule})" if rule else ""
-        layer.warn(f"bad checksum 0x{fields[field]:04x}, expected 0x{expected:04x}{why}", field)
+        layer.warn(f"bad checksum 0x{found:04x}, expected 0x{expected:04x}{why}", field)
 
 
 def dissect(data: bytes, linktype: int = 1, *, orig_len: int | None = None,
