@@ -1,0 +1,1 @@
+"""Oracles: Scapy and tshark, against which pktlab checks itself."""
