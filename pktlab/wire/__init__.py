@@ -14,6 +14,7 @@ from typing import Any
 
 import pktlab.wire.ethernet
 import pktlab.wire.ipv4
+import pktlab.wire.link
 import pktlab.wire.tcp
 import pktlab.wire.udp  # noqa: F401 - importing a codec module registers it
 from pktlab.wire._build import BUILDERS, BuildError, Proto, Stack, rebuild
@@ -66,3 +67,28 @@ def tcp(**keywords: Any) -> Proto:
 
 def udp(**keywords: Any) -> Proto:
     return Proto("udp", **keywords)
+
+
+def raw(**keywords: Any) -> Proto:
+    """LINKTYPE_RAW: no link header, the IP version nibble says IPv4 or IPv6."""
+    return Proto("raw", **keywords)
+
+
+def null(**keywords: Any) -> Proto:
+    """BSD loopback (LINKTYPE_NULL): a 4-byte address family in host byte order."""
+    return Proto("null", **keywords)
+
+
+def loop(**keywords: Any) -> Proto:
+    """OpenBSD loopback (LINKTYPE_LOOP): the address family in network byte order."""
+    return Proto("null", {"byte_order": "big"}, **keywords)
+
+
+def sll(**keywords: Any) -> Proto:
+    """Linux cooked capture v1 (LINKTYPE_LINUX_SLL)."""
+    return Proto("sll", **keywords)
+
+
+def sll2(**keywords: Any) -> Proto:
+    """Linux cooked capture v2 (LINKTYPE_LINUX_SLL2)."""
+    return Proto("sll", {"version": 2}, **keywords)

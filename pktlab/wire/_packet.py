@@ -248,6 +248,7 @@ class Packet:
     def all_problems(self) -> list[tuple[Layer | None, Problem]]:
         found: list[tuple[Layer | None, Problem]] = [(None, p) for p in self.problems]
         for layer in self.layers:
+            layer._force()  # deferred decoding may add problems
             found.extend((layer, p) for p in layer.problems)
             for child in layer.children:
                 found.extend((layer, p) for p in child.problems)
@@ -264,6 +265,13 @@ class Packet:
         from pktlab.oracle.scapy import to_scapy
 
         return to_scapy(self)
+
+    @classmethod
+    def from_scapy(cls, pkt: Any, linktype: int | None = None) -> Packet:
+        """Dissect the bytes of a Scapy packet (imports Scapy: use only for interop)."""
+        from pktlab.oracle.scapy import from_scapy
+
+        return from_scapy(pkt, linktype)
 
     def summary(self) -> str:
         return " / ".join(layer.name for layer in self.layers)
@@ -302,7 +310,7 @@ def register(layer: str, dissector: Dissector, **keys: int | tuple[int, ...]) ->
 class Dissection:
     """The state one frame's dissectors share while the driver walks down the layers."""
 
-    __slots__ = ("complete", "data", "network_end", "packet", "pseudo", "quoted")
+    __slots__ = ("complete", "data", "missing", "network_end", "packet", "pseudo", "quoted")
 
     def __init__(self, packet: Packet) -> None:
         self.packet = packet
@@ -315,6 +323,9 @@ class Dissection:
         # False once a length field promised more bytes than were captured: checksums
         # over the missing bytes cannot be verified.
         self.complete = True
+        # Bytes the network layer's length promised beyond what the capture kept (snaplen):
+        # transport lengths (tcp.len) count them, as Wireshark does.
+        self.missing = 0
 
     def add(self, name: str, header: Header | None, offset: int, length: int,
             fields: dict[str, Any]) -> Layer:
@@ -431,9 +442,14 @@ def _claim_trailer(ctx: Dissection) -> None:
         return
     extra = data[end:]
     # Frames are padded to 60 bytes (64 with the FCS, IEEE 802.3 clause 3.2.8); anything
-    # beyond that is a trailer.
-    pad_len = max(0, min(len(extra), 60 - end))
+    # beyond that is a trailer. As Wireshark, only zero bytes in a frame that reached the
+    # minimum size on the wire count as padding.
+    pad_len = max(0, min(len(extra), 60 - end)) if ctx.packet.orig_len >= 60 else 0
+    if any(extra[:pad_len]):
+        pad_len = 0
     if pad_len:
         link.fields["eth.padding"] = extra[:pad_len]
     if len(extra) > pad_len:
-        link.fields["eth.trailer"] = extra[pad_len:]
+        # Wireshark hands the trailer to the innermost 802.1Q tag when there is one.
+        tagged = any(layer.name in ("vlan", "ieee8021ad") for layer in ctx.packet.layers)
+        link.fields["vlan.trailer" if tagged else "eth.trailer"] = extra[pad_len:]

@@ -121,8 +121,8 @@ class EthernetBuilder(Builder):
         values = super().layer_values(layer)
         if "eth.len" in layer.fields:  # 802.3 length instead of a type
             values["eth.type"] = layer.fields["eth.len"]
-        values["padding"] = (bytes(layer.fields.get("eth.padding", b""))
-                             + bytes(layer.fields.get("eth.trailer", b"")))
+        values["padding"] = b"".join(bytes(layer.fields.get(name, b""))
+                                     for name in ("eth.padding", "eth.trailer", "vlan.trailer"))
         return values
 
 

@@ -100,6 +100,7 @@ def dissect_ipv4(ctx: Dissection, offset: int, end: int) -> Next | None:
         elif len(data) < packet_end and ctx.network_end is None and _frame_truncated(ctx):
             layer.note(f"total length {total}: only {end - offset} bytes were captured",
                        "ip.len")
+            ctx.missing = packet_end - end
         else:
             layer.error(f"total length {total} exceeds the {end - offset} bytes available",
                         "ip.len")
@@ -116,7 +117,10 @@ def dissect_ipv4(ctx: Dissection, offset: int, end: int) -> Next | None:
                    "ip.flags.rb")
     if ctx.network_end is None and not ctx.quoted:
         ctx.network_end = packet_end
-    ctx.pseudo = (data[offset + 12:offset + 16], data[offset + 16:offset + 20], False)
+    destination = data[offset + 16:offset + 20]
+    if hdr_len > 20:
+        destination = final_destination(data, offset + 20, offset + hdr_len) or destination
+    ctx.pseudo = (data[offset + 12:offset + 16], destination, False)
     if fields["ip.flags.mf"] or fields["ip.frag_offset"]:
         layer.note(f"fragment at offset {fields['ip.frag_offset']}"
                    f"{' (more follow)' if fields['ip.flags.mf'] else ' (last)'}: the payload "
@@ -125,6 +129,32 @@ def dissect_ipv4(ctx: Dissection, offset: int, end: int) -> Next | None:
             return ("ip.proto", -1, offset + hdr_len, packet_end)
         ctx.complete = False
     return ("ip.proto", fields["ip.proto"], offset + hdr_len, packet_end)
+
+
+def final_destination(data: bytes, start: int, end: int) -> bytes | None:
+    """The last address of a loose or strict source route option, if the header has one.
+
+    The TCP and UDP pseudo-headers use the final destination, not the next hop in ip.dst
+    (RFC 9293 section 3.1, RFC 1122 section 4.1.3.4; RFC 791 source routing rewrites ip.dst).
+    """
+    offset = start
+    found: list[bytes] = []
+    while offset < end:
+        kind = data[offset]
+        if kind == 0:
+            break
+        if kind == 1:
+            offset += 1
+            continue
+        if offset + 1 >= end or data[offset + 1] < 2 or offset + data[offset + 1] > end:
+            break
+        length = data[offset + 1]
+        if kind in (131, 137) and length >= 7 and (length - 3) % 4 == 0:
+            found.append(data[offset + length - 4:offset + length])
+        offset += length
+    # RFC 791 allows one source route; with several the header is broken and, as Scapy does,
+    # ip.dst is used.
+    return found[0] if len(found) == 1 else None
 
 
 def _frame_truncated(ctx: Dissection) -> bool:

@@ -142,7 +142,7 @@ def dissect_tcp(ctx: Dissection, offset: int, end: int) -> Next | None:
             layer.error(message, "tcp.hdr_len")
         return None
     layer.length = hdr_len
-    fields["tcp.len"] = end - offset - hdr_len
+    fields["tcp.len"] = end - offset - hdr_len + (0 if ctx.quoted else ctx.missing)
     _check_flags(layer, fields)
     if hdr_len > 20:
         layer.defer(lambda lay: TCP_OPTIONS.parse(lay, data, offset + 20, offset + hdr_len))
@@ -212,6 +212,12 @@ def transport_checksum(outer: list[Built], protocol: int, segment: bytes, name: 
     kind, prefix = (Kind.IPV4, "ip") if v4 else (Kind.IPV6, "ipv6")
     src = encode_address(kind, ip.values[f"{prefix}.src"], f"{prefix}.src")
     dst = encode_address(kind, ip.values[f"{prefix}.dst"], f"{prefix}.dst")
+    if v4 and ip.values.get("options"):
+        from pktlab.wire.ipv4 import final_destination
+        from pktlab.wire.ipv4_options import IPV4_OPTIONS
+
+        encoded = IPV4_OPTIONS.build(ip.values["options"])
+        dst = final_destination(encoded, 0, len(encoded)) or dst
     make = pseudo_header_v4 if v4 else pseudo_header_v6
     pseudo = make(src, dst, protocol, len(segment))
     return internet_checksum(pseudo, segment)
