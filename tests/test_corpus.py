@@ -10,12 +10,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from corpus import frames
+from oracles import corpus_files, require_corpus
 
 from pktlab.wire import dissect, rebuild
 from pktlab.wire._packet import TABLES
-
-from corpus import frames
-from oracles import corpus_files, require_corpus
 
 REAL = corpus_files("real")
 MALFORMED = corpus_files("malformed")

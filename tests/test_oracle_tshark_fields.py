@@ -10,13 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from corpus import Frame, frames
+from oracles import corpus_files, require_tshark
 
 from pktlab.oracle.tshark import TsharkFrame, frame_meta, run_tshark
 from pktlab.oracle.tshark_compare import TsharkComparison, compare_frame
 from pktlab.wire import dissect
-
-from corpus import Frame, frames
-from oracles import corpus_files, require_tshark
 
 REAL = corpus_files("real")
 

@@ -94,9 +94,8 @@ def _ours(name: str, value: Any) -> Any:
 
 def _like(ours: Any, theirs: Any) -> Any:
     """tshark types some address fields as bytes; show them as pktlab does to compare."""
-    if isinstance(ours, str) and isinstance(theirs, bytes):
-        if len(theirs) == 6 and ":" in ours:
-            return theirs.hex(":")
+    if isinstance(ours, str) and isinstance(theirs, bytes) and len(theirs) == 6 and ":" in ours:
+        return theirs.hex(":")
     return theirs
 
 
