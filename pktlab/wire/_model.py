@@ -11,7 +11,8 @@ Design notes
   ``struct.Struct``: a fixed header decodes with one ``unpack_from`` call and a generated
   function that shifts and masks bit fields, never a loop over field objects.
 * Field values are what Wireshark shows, so that comparisons with tshark need no translation:
-  ``ip.hdr_len`` is in bytes (the wire nibble times 4) and ``ip.frag_offset`` in bytes (times 8).
+  ``ip.hdr_len`` is in bytes (the wire nibble times 4), while ``ip.frag_offset`` stays in
+  8-byte units, as tshark 4.0 shows it.
   ``Field.scale`` records the factor; the builder divides by it again.
 * A field may lie inside another (``tcp.flags.syn`` inside ``tcp.flags``): such a *sub-field* is
   decoded from its parent's value and, when building, is merged back into it.

@@ -227,6 +227,12 @@ class OptionCodec:
                 out.append(self._raw(child))
                 continue
             values = {f.name: child.fields[f.name] for f in child.header.top}
+            extra = child.fields.get(child.header.layer + ".data")
+            if extra is not None and option.repeat is None:
+                # Bytes beyond the declared fields: carry the option raw, length as found.
+                header = child.header
+                out.append(header.encode(header.wire_values(values)) + bytes(extra))
+                continue
             if option.repeat is not None:
                 values["items"] = [
                     {f.name: item.fields[f.name] for f in item.header.top}

@@ -109,7 +109,8 @@ class Layer:
     def malformed(self) -> bool:
         if self._pending is not None:
             self._force()
-        return any(p.severity is Severity.ERROR for p in self.problems)
+        return any(p.severity is Severity.ERROR for p in self.problems) or any(
+            child.malformed for child in self._children)
 
     def problem(self, severity: Severity, message: str, field: str | None = None) -> None:
         self.problems.append(Problem(severity, message, field))
@@ -334,9 +335,15 @@ class Dissection:
         return layer
 
     def truncated(self, name: str, header: Header, offset: int, end: int) -> None:
-        """Record a header cut short: what is there becomes a malformed layer of raw bytes."""
+        """Record a header cut short: the fields whose bits are all present are decoded (a
+        quoted TCP header cut after 8 bytes still shows its ports and sequence number); the
+        bytes stay available as ``<name>.truncated``."""
         have = max(0, end - offset)
-        layer = self.add(name, header, offset, have, {})
+        padded = self.data[offset:end] + bytes(header.size - have)
+        decoded = header.decode(padded, 0)
+        fields = {f.name: decoded[f.name] for f in header.fields
+                  if f.bit_offset + f.bit_width <= have * 8}
+        layer = self.add(name, header, offset, have, fields)
         if self.quoted:
             layer.note(f"{header.title}: only {have} of {header.size} bytes were quoted")
         else:
@@ -427,6 +434,14 @@ def dissect(data: bytes, linktype: int = 1, *, orig_len: int | None = None,
         ctx.quoted = False
         ctx.add("data", None, offset, end - offset, {"data.data": data[offset:end],
                                                     "data.len": end - offset})
+    # A quoted datagram shorter than the ICMP error's quote (RFC 4884 extensions follow it)
+    # leaves bytes no layer claims: keep them, so that nothing is silently lost.
+    covered = max((layer.offset + layer.length for layer in packet.layers), default=0)
+    limit = ctx.network_end if ctx.network_end is not None else len(data)
+    if packet.layers and covered < limit:
+        ctx.quoted = False
+        ctx.add("data", None, covered, limit - covered, {"data.data": data[covered:limit],
+                                                        "data.len": limit - covered})
     _claim_trailer(ctx)
     return packet
 

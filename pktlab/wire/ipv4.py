@@ -51,7 +51,7 @@ IPV4 = Header(
         flag("ip.flags.df", 49, "Don't fragment: routers must drop rather than fragment"),
         flag("ip.flags.mf", 50, "More fragments: this is not the last fragment"),
         uint("ip.frag_offset", 51, 13,
-             "Fragment offset in bytes (the field counts 8-byte units)", scale=8),
+             "Fragment offset in 8-byte units: where this piece sits in the datagram"),
         uint("ip.ttl", 64, 8, "Time to live: hops left before a router discards the packet"),
         enum_field("ip.proto", 72, 8, "Protocol carried in the payload", IP_PROTOCOLS),
         uint("ip.checksum", 80, 16, "Header checksum (RFC 1071) over the header only",
@@ -79,8 +79,12 @@ def dissect_ipv4(ctx: Dissection, offset: int, end: int) -> Next | None:
                     "ip.hdr_len")
         return None
     if offset + hdr_len > end:
-        layer.error(f"header length {hdr_len} bytes runs past the captured data "
-                    f"({end - offset} bytes)", "ip.hdr_len")
+        message = f"header length {hdr_len} bytes runs past the captured data "
+        message += f"({end - offset} bytes)"
+        if ctx.quoted:
+            layer.note(message, "ip.hdr_len")
+        else:
+            layer.error(message, "ip.hdr_len")
         ctx.verify_checksum(layer, "ip.checksum", offset, end, complete=False)
         return None
     layer.length = hdr_len
@@ -122,7 +126,7 @@ def dissect_ipv4(ctx: Dissection, offset: int, end: int) -> Next | None:
         destination = final_destination(data, offset + 20, offset + hdr_len) or destination
     ctx.pseudo = (data[offset + 12:offset + 16], destination, False)
     if fields["ip.flags.mf"] or fields["ip.frag_offset"]:
-        layer.note(f"fragment at offset {fields['ip.frag_offset']}"
+        layer.note(f"fragment at byte offset {fields['ip.frag_offset'] * 8}"
                    f"{' (more follow)' if fields['ip.flags.mf'] else ' (last)'}: the payload "
                    "is part of a datagram that must be reassembled", "ip.frag_offset")
         if fields["ip.frag_offset"]:

@@ -146,9 +146,7 @@ def dissect_tcp(ctx: Dissection, offset: int, end: int) -> Next | None:
     _check_flags(layer, fields)
     if hdr_len > 20:
         layer.defer(lambda lay: TCP_OPTIONS.parse(lay, data, offset + 20, offset + hdr_len))
-    if ctx.quoted:
-        fields["tcp.checksum.status"] = "unverified"
-    elif ctx.pseudo is not None:
+    if ctx.pseudo is not None:
         src, dst, v6 = ctx.pseudo
         length = end - offset
         pseudo = (pseudo_header_v6 if v6 else pseudo_header_v4)(src, dst, 6, length)

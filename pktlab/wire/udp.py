@@ -54,7 +54,7 @@ def dissect_udp(ctx: Dissection, offset: int, end: int) -> Next | None:
                    "udp.length")
     segment_end = offset + length
     no_checksum_v4 = fields["udp.checksum"] == 0 and not (ctx.pseudo and ctx.pseudo[2])
-    if ctx.quoted or ctx.pseudo is None or no_checksum_v4:
+    if ctx.pseudo is None or no_checksum_v4 or (ctx.quoted and not complete):
         fields["udp.checksum.status"] = "unverified"
     else:
         src, dst, v6 = ctx.pseudo
