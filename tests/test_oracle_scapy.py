@@ -61,7 +61,7 @@ from pktlab.oracle.scapy import (  # noqa: E402
     to_scapy,
 )
 from pktlab.wire import Proto, Stack, dissect, eth, ip, layer, tcp, udp, vlan  # noqa: E402
-from pktlab.wire._packet import TABLES  # noqa: E402
+from pktlab.wire._packet import MAX_LAYERS, TABLES  # noqa: E402
 from pktlab.wire.tcp import TCP_OPTIONS  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -300,8 +300,8 @@ KNOWN_CASES: list[tuple[str, bytes, int, str]] = [
      bytes(l2.Ether() / inet.IP(options=[inet.IPOption(bytes([68, 12, 13, 0]) + bytes(8))])
            / inet.UDP()), 1, "ip"),
     ("malformed-stops-pktlab", bytes(l2.Ether() / inet.IP(version=5) / inet.TCP()), 1, "ip"),
-    ("layer-limit", ETH + b"\x81\x00" + b"\x00\x05\x81\x00" * 49 + b"\x00\x05\x08\x00"
-     + IPV4_UDP, 1, "vlan"),
+    ("layer-limit", ETH + b"\x81\x00" + b"\x00\x05\x81\x00" * MAX_LAYERS
+     + b"\x00\x05\x08\x00" + IPV4_UDP, 1, "vlan"),
     ("link-padding", ETH + b"\x00\x06" + b"\xaa\xaa\x03abc" + bytes(40), 1, "eth"),
     ("scapy-no-rarp", bytes(l2.Ether(type=0x8035) / l2.ARP(op=3, hwsrc="02:00:00:00:00:01",
                                                            psrc="0.0.0.0")), 1, "arp"),

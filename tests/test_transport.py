@@ -123,7 +123,8 @@ def test_wscale_shift_above_14_is_clamped_with_a_warning() -> None:
 
 
 def test_sack_blocks_are_a_list() -> None:
-    frame = (eth() / ip() / tcp(flags="A", options=["nop", "nop", ("sack", [(1, 2), (5, 9)])])).build()
+    options = ["nop", "nop", ("sack", [(1, 2), (5, 9)])]
+    frame = (eth() / ip() / tcp(flags="A", options=options)).build()
     packet = dissect(frame, strict=True)
     assert packet.all("tcp.options.sack_le") == [1, 5]
     assert packet.all("tcp.options.sack_re") == [2, 9]

@@ -15,7 +15,9 @@ from typing import Any
 import pktlab.wire.arp
 import pktlab.wire.ethernet
 import pktlab.wire.icmp
+import pktlab.wire.icmpv6
 import pktlab.wire.ipv4
+import pktlab.wire.ipv6
 import pktlab.wire.link
 import pktlab.wire.tcp
 import pktlab.wire.udp  # noqa: F401 - importing a codec module registers it
@@ -35,11 +37,24 @@ __all__ = [
     "Proto",
     "Severity",
     "Stack",
+    "arp",
     "dissect",
     "eth",
+    "icmp",
+    "icmpv6",
     "ip",
+    "ipv6",
+    "ipv6_dstopts",
+    "ipv6_frag",
+    "ipv6_hopopts",
+    "ipv6_routing",
     "layer",
+    "loop",
+    "null",
+    "raw",
     "rebuild",
+    "sll",
+    "sll2",
     "tcp",
     "udp",
     "vlan",
@@ -102,3 +117,27 @@ def arp(**keywords: Any) -> Proto:
 
 def icmp(**keywords: Any) -> Proto:
     return Proto("icmp", **keywords)
+
+
+def ipv6(**keywords: Any) -> Proto:
+    return Proto("ipv6", **keywords)
+
+
+def ipv6_hopopts(**keywords: Any) -> Proto:
+    return Proto("ipv6.hopopts", **keywords)
+
+
+def ipv6_dstopts(**keywords: Any) -> Proto:
+    return Proto("ipv6.dstopts", **keywords)
+
+
+def ipv6_routing(**keywords: Any) -> Proto:
+    return Proto("ipv6.routing", **keywords)
+
+
+def ipv6_frag(**keywords: Any) -> Proto:
+    return Proto("ipv6.fraghdr", **keywords)
+
+
+def icmpv6(**keywords: Any) -> Proto:
+    return Proto("icmpv6", **keywords)

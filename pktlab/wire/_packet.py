@@ -19,7 +19,7 @@ from typing import Any
 from pktlab.wire._model import Field, Header
 from pktlab.wire.checksum import internet_checksum, ones_complement_sum
 
-MAX_LAYERS = 48
+MAX_LAYERS = 128  # bounds hostile header chains; a real capture holds 102 IPv6 headers
 
 
 class Severity(enum.Enum):

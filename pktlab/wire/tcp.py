@@ -201,23 +201,30 @@ def parse_flags(value: Any) -> int:
 
 
 def transport_checksum(outer: list[Built], protocol: int, segment: bytes, name: str) -> int:
-    """The checksum of a segment under the nearest IP layer's pseudo-header."""
+    """The checksum of a segment under the nearest IP layer's pseudo-header.
+
+    The pseudo-header names the final destination: the last hop of an IPv4 source route
+    (RFC 9293 section 3.1) or of an IPv6 routing header (RFC 8200 section 8.1).
+    """
+    from pktlab.wire.ipv6 import pseudo_header as ipv6_pseudo_header
+
     ip = nearest_ip(outer)
     if ip is None:
         raise BuildError(f"{name}: no IP layer around it to take the pseudo-header from; "
                          f"set {name} explicitly")
-    v4 = ip.layer == "ip"
-    kind, prefix = (Kind.IPV4, "ip") if v4 else (Kind.IPV6, "ipv6")
-    src = encode_address(kind, ip.values[f"{prefix}.src"], f"{prefix}.src")
-    dst = encode_address(kind, ip.values[f"{prefix}.dst"], f"{prefix}.dst")
-    if v4 and ip.values.get("options"):
+    if ip.layer == "ipv6":
+        pseudo = ipv6_pseudo_header(outer, protocol, len(segment))
+        assert pseudo is not None
+        return internet_checksum(pseudo, segment)
+    src = encode_address(Kind.IPV4, ip.values["ip.src"], "ip.src")
+    dst = encode_address(Kind.IPV4, ip.values["ip.dst"], "ip.dst")
+    if ip.values.get("options"):
         from pktlab.wire.ipv4 import final_destination
         from pktlab.wire.ipv4_options import IPV4_OPTIONS
 
         encoded = IPV4_OPTIONS.build(ip.values["options"])
         dst = final_destination(encoded, 0, len(encoded)) or dst
-    make = pseudo_header_v4 if v4 else pseudo_header_v6
-    pseudo = make(src, dst, protocol, len(segment))
+    pseudo = pseudo_header_v4(src, dst, protocol, len(segment))
     return internet_checksum(pseudo, segment)
 
 
