@@ -26,10 +26,10 @@ from typing import Any
 
 from pktlab.wire._build import Builder, BuildError, Built, register_builder
 from pktlab.wire._model import Field, Header, Kind, enum_field, flag, ipv6, mac, raw, uint
-from pktlab.wire._options import OptionKind
+from pktlab.wire._options import OptionCodec, OptionKind, data_field
 from pktlab.wire._packet import Dissection, Layer, Next, register
 from pktlab.wire.checksum import internet_checksum, pseudo_header_v6
-from pktlab.wire.ipv6 import EXTENSIONS, DataOptionCodec, pseudo_header
+from pktlab.wire.ipv6 import EXTENSIONS, pseudo_header
 
 ICMPV6_TYPES = {
     1: "Destination Unreachable", 2: "Packet Too Big", 3: "Time Exceeded",
@@ -270,13 +270,20 @@ def _check_prefix(layer: Layer) -> None:
                    "icmpv6.opt.prefix.preferred_lifetime")
 
 
-NDP_OPTIONS = DataOptionCodec(
+def _padding(header: Header) -> Field:
+    # A link-layer address longer than 6 bytes (other link types) leaves the rest as padding.
+    return data_field(header, "icmpv6.opt.padding", "Bytes after the address, to whole units")
+
+
+NDP_OPTIONS = OptionCodec(
     "icmpv6",
     [
-        OptionKind(1, "src_linkaddr", SOURCE_LINKADDR),
-        OptionKind(2, "target_linkaddr", TARGET_LINKADDR),
+        OptionKind(1, "src_linkaddr", SOURCE_LINKADDR, data=_padding(SOURCE_LINKADDR)),
+        OptionKind(2, "target_linkaddr", TARGET_LINKADDR, data=_padding(TARGET_LINKADDR)),
         OptionKind(3, "prefix_info", PREFIX_INFORMATION, length=32, check=_check_prefix),
-        OptionKind(4, "redirected_header", REDIRECTED_HEADER),
+        OptionKind(4, "redirected_header", REDIRECTED_HEADER, show_empty=True, data=data_field(
+            REDIRECTED_HEADER, "icmpv6.opt.redirected_packet",
+            "As much of the redirected packet as fits (RFC 4861 section 4.6.3)")),
         OptionKind(5, "mtu", MTU, length=8),
         OptionKind(7, "adv_interval", ADVERTISEMENT_INTERVAL, length=8),
         OptionKind(8, "home_agent_info", HOME_AGENT_INFORMATION, length=8),
@@ -284,18 +291,14 @@ NDP_OPTIONS = DataOptionCodec(
     ],
     kind_field=UNKNOWN_OPTION.by_name["icmpv6.opt.type"],
     length_field=UNKNOWN_OPTION.by_name["icmpv6.opt.length"],
-    unknown=UNKNOWN_OPTION,
+    unknown=OptionKind(-1, "unknown", UNKNOWN_OPTION, show_empty=True, data=data_field(
+        UNKNOWN_OPTION, "icmpv6.unknown_data", "The option's data, not interpreted")),
     one_byte={},
     total_length=lambda value: value * 8,
     length_value=lambda total: total // 8,
-    # Link-layer addresses longer than 6 bytes (other link types) keep the rest as padding.
-    data_names={1: "icmpv6.opt.padding", 2: "icmpv6.opt.padding",
-                4: "icmpv6.opt.redirected_packet"},
-    unknown_data="icmpv6.unknown_data",
-    always=frozenset({4}),
+    reference="RFC 4861 section 4.6",
     align=8,
-    zero_length_error="option length 0: nodes must silently discard such a packet "
-                      "(RFC 4861 section 4.6)",
+    zero_length="nodes must silently discard such a packet",
 )
 
 

@@ -7,19 +7,20 @@ breakdown shows them. Building keywords are the short names (``ptr``, ``flag``, 
 Lengths count the whole option, as in TCP. Layer and field names are Wireshark's: a route
 option's addresses are ``ip.rec_rt`` before the pointer (already used), ``ip.empty_rt``
 (record route) or ``ip.src_rt`` (source routes) from the pointer on, and the last address of
-a source route is the final destination, ``ip.dst``. An option whose items leave bytes over
-keeps its raw bytes too, so that every option list rebuilds exactly.
+a source route is the final destination, ``ip.dst``. The route and time stamp pointers default
+to their first slot (4 and 5) when building.
 
 Pointer sanity follows RFC 791 section 3.1: a route pointer is at least 4 and points at the
 start of an address slot (4, 8, 12, ...); a time stamp pointer is at least 5 and points at the
 start of a slot of 4 (flag 0) or 8 (flags 1 and 3) bytes; a pointer one past the length means
 the option is full, anything further is wrong. Security, extended and commercial security and
-options pktlab does not know are kept raw.
+options pktlab does not know are kept raw (``<layer>.data``) and built from their data:
+``("security", bytes(9))``, ``(158, b"ab")``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from pktlab.wire._model import Field, Header, Kind, enum_field, flag, uint
@@ -213,66 +214,19 @@ def _check_timestamp(layer: Layer) -> None:
                    f"option has pointer {length + 1} (RFC 791 section 3.1)", "ip.opt.ptr")
 
 
-class IPv4OptionCodec(OptionCodec):
-    """The TLV codec with RFC 791's starting pointers as building defaults.
-
-    ``("rr", ["192.0.2.1", "0.0.0.0"])`` builds a record route whose pointer is 4, the first
-    slot, as Scapy does, rather than an illegal 0.
-    """
-
-    def _encode(self, option: OptionKind, value: Any) -> bytes:
-        if isinstance(value, (bytes, bytearray)) and option.header.size == 2:
-            # A raw option (security, CIPSO): the value is its data after type and length.
-            if len(value) > 253:
-                raise ValueError(f"{option.header.title}: {len(value)} data bytes do not fit")
-            return bytes((option.kind, len(value) + 2)) + bytes(value)
-        defaults = _BUILD_DEFAULTS.get(option.kind)
-        if defaults is not None:
-            if isinstance(value, Mapping):
-                value = {**defaults, **value}
-            elif option.repeat is not None and value is not None:
-                value = {**defaults, "items": list(value)}
-            elif value is None:
-                value = dict(defaults)
-        return super()._encode(option, value)
-
-    def parse(self, parent: Layer, data: bytes, start: int, end: int) -> None:
-        before = len(parent._children)
-        super().parse(parent, data, start, end)
-        for child in parent._children[before:]:
-            key = child.name + ".data"
-            if child.header is not None and child.malformed and key not in child._fields:
-                # Items with bytes left over: keep the option's raw bytes so that it
-                # rebuilds exactly, like any option kept raw.
-                child._fields[key] = data[child.offset + 2:child.offset + child.length]
-
-    def specs(self, children: Sequence[Layer], parent_fields: Mapping[str, Any]) -> list[Any]:
-        # Options kept raw carry their data in ``<layer>.data``, which the generic specs would
-        # drop for a known kind: rebuild those from their original bytes.
-        out: list[Any] = []
-        for child in children:
-            if child.name + ".data" in child.fields:
-                out.append(self._raw(child))
-            else:
-                out.extend(super().specs([child], parent_fields))
-        return out
-
-
-_BUILD_DEFAULTS: dict[int, dict[str, Any]] = {
-    7: {"ip.opt.ptr": 4}, 131: {"ip.opt.ptr": 4}, 137: {"ip.opt.ptr": 4},
-    68: {"ip.opt.ptr": 5},
-}
-
-IPV4_OPTIONS = IPv4OptionCodec(
+IPV4_OPTIONS = OptionCodec(
     "ip",
     [
+        # RFC 791's starting pointers as building defaults: ("rr", ["192.0.2.1"]) builds a
+        # record route whose pointer is 4, the first slot, as Scapy does, not an illegal 0.
         OptionKind(7, "rr", RECORD_ROUTE, repeat=RECORD_ROUTE_ITEM, extra=_relabel_route,
-                   check=_check_route),
+                   check=_check_route, defaults={"ip.opt.ptr": 4}),
         OptionKind(131, "lsrr", LOOSE_ROUTE, repeat=SOURCE_ROUTE_ITEM, extra=_relabel_route,
-                   check=_check_route),
+                   check=_check_route, defaults={"ip.opt.ptr": 4}),
         OptionKind(137, "ssrr", STRICT_ROUTE, repeat=SOURCE_ROUTE_ITEM, extra=_relabel_route,
-                   check=_check_route),
-        OptionKind(68, "ts", TIMESTAMP, repeat=_timestamp_item, check=_check_timestamp),
+                   check=_check_route, defaults={"ip.opt.ptr": 4}),
+        OptionKind(68, "ts", TIMESTAMP, repeat=_timestamp_item, check=_check_timestamp,
+                   defaults={"ip.opt.ptr": 5}),
         OptionKind(148, "ra", ROUTER_ALERT, length=4),
         OptionKind(136, "sid", STREAM_ID, length=4),
         OptionKind(11, "mtu_probe", MTU_PROBE, length=4),
@@ -284,9 +238,10 @@ IPV4_OPTIONS = IPv4OptionCodec(
     ],
     kind_field=EOL.by_name["ip.opt.type"],
     length_field=UNKNOWN.by_name["ip.opt.len"],
-    unknown=UNKNOWN,
+    unknown=OptionKind(-1, "unknown", UNKNOWN, show_empty=True),
     one_byte={0: OptionKind(0, "eol", EOL), 1: OptionKind(1, "nop", NOP)},
     total_length=lambda value: value,
     length_value=lambda total: total,
+    reference="RFC 791 section 3.1",
     stop_after=0,
 )

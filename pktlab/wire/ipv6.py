@@ -38,7 +38,7 @@ from pktlab.wire._model import (
     raw,
     uint,
 )
-from pktlab.wire._options import OptionCodec, OptionKind
+from pktlab.wire._options import OptionCodec, OptionKind, data_field
 from pktlab.wire._packet import Dissection, Layer, Next, register
 from pktlab.wire.checksum import pseudo_header_v6
 from pktlab.wire.ipv4 import IP_PROTOCOLS, _frame_truncated
@@ -156,162 +156,11 @@ def _check_padn(layer: Layer) -> None:
                    "RFC 4942 section 2.1.9.5: receivers may drop such packets)", "ipv6.opt.padn")
 
 
-_ZERO: dict[Kind, Callable[[Field], Any]] = {
-    Kind.BYTES: lambda f: b"\0" * (f.bit_width // 8),
-    Kind.IPV6: lambda f: "::",
-    Kind.IPV4: lambda f: "0.0.0.0",
-    Kind.MAC: lambda f: "00:00:00:00:00:00",
-}
-
-
-class DataOptionCodec(OptionCodec):
-    """An option codec whose variable option data carries Wireshark's field names.
-
-    The shared codec keeps bytes after an option's fixed part as ``<layer>.data``; Wireshark
-    names them per option (``ipv6.opt.padn``, ``icmpv6.opt.redirected_packet``...).
-    ``data_names`` maps an option kind to that name, ``unknown_data`` names the data of an
-    unknown kind, and kinds in ``always`` show their data field even when it is empty (as
-    Wireshark shows an empty PadN). Rebuilding writes such options from their fields plus their
-    data. ``zero_length_error``, when given, is reported on an option of length 0, after which
-    parsing stops (NDP, RFC 4861 section 4.6).
-    """
-
-    def __init__(self, *args: Any, data_names: Mapping[int, str], unknown_data: str,
-                 always: frozenset[int] = frozenset(), zero_length_error: str = "",
-                 align: int = 1, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.data_names = data_names
-        self.unknown_data = unknown_data
-        self.always = always
-        self.zero_length_error = zero_length_error
-        self.align = align  # whole options are multiples of this many bytes (NDP: 8)
-
-    def _data_name(self, child: Layer) -> str | None:
-        if child.header is self.unknown:
-            return self.unknown_data
-        kind = child._fields.get(self.kind_field.name)
-        if child.header is None or kind is None or kind in self.one_byte:
-            return None
-        return self.data_names.get(kind)
-
-    def parse(self, parent: Layer, data: bytes, start: int, end: int) -> None:
-        first = len(parent._children)
-        super().parse(parent, data, start, end)
-        for child in parent._children[first:]:
-            if child.malformed:
-                self.keep_raw(child, data)
-                continue
-            name = self._data_name(child)
-            if name is None:
-                continue
-            fields = child._fields
-            value = fields.pop(child.name + ".data", None)
-            if value is None:
-                if child.header is not self.unknown and fields.get(
-                        self.kind_field.name) not in self.always:
-                    continue
-                value = b""
-            fields[name] = value
-        last = parent._children[-1] if len(parent._children) > first else None
-        if (self.zero_length_error and last is not None and last.malformed
-                and end - last.offset >= 2 and data[last.offset + 1] == 0):
-            last.error(self.zero_length_error, self.length_field.name)
-
-    def keep_raw(self, child: Layer, data: bytes) -> None:
-        """Keep a malformed option's bytes after type and length, so it rebuilds exactly."""
-        fields = child._fields
-        generic = child.name + ".data"
-        if (generic not in fields and self.kind_field.name in fields
-                and self.length_field.name in fields):
-            fields[generic] = data[child.offset + 2:child.offset + child.length]
-
-    def error(self, child: Layer, data: bytes, message: str, field: str) -> None:
-        """Report an error found in a decoded option by a rule beyond its lengths."""
-        child.error(message, field)
-        self.keep_raw(child, data)
-
-    def build(self, options: Sequence[Any]) -> bytes:
-        """As :meth:`OptionCodec.build`; also ``(kind, data)`` for a kind the codec does not
-        know, ``data`` being the bytes after the type and length."""
-        items: list[Any] = []
-        for item in options:
-            if not isinstance(item, tuple) or len(item) != 2:
-                items.append(item)
-                continue
-            name, value = item
-            option = self.by_kind.get(name) if isinstance(name, int) else self.by_name.get(name)
-            if option is None and isinstance(name, int) and isinstance(value, (bytes, bytearray)):
-                items.append(self._raw_option(name, bytes(value)))
-            elif option is not None and option.kind in self.data_names:
-                items.append(self._data_option(option, value))
-            else:
-                items.append(item)
-        return super().build(items)
-
-    def _raw_option(self, kind: int, data: bytes) -> bytes:
-        data += b"\0" * (-(2 + len(data)) % self.align)
-        length = self.length_value(2 + len(data))
-        if not 0 <= kind <= 255 or not 0 <= length <= 255 or (
-                self.total_length(length) != 2 + len(data)):
-            raise ValueError(f"{self.protocol}: option {kind} with {len(data)} bytes of data "
-                             "cannot be encoded")
-        return bytes((kind, length)) + data
-
-    def _data_option(self, option: OptionKind, value: Any) -> bytes:
-        """An option with variable data: ``(name, data)`` or ``(name, {fields..., data})``."""
-        data_name = self.data_names[option.kind]
-        values: dict[str, Any] = {}
-        data = b""
-        if isinstance(value, (bytes, bytearray)):
-            data = bytes(value)
-        elif isinstance(value, Mapping):
-            for key, v in value.items():
-                if key in (data_name, data_name.rsplit(".", 1)[-1]):
-                    data = bytes(v)
-                else:
-                    values[option.header.field(key).name] = v
-        elif value is not None:
-            return self._encode(option, value)
-        data += b"\0" * (-(option.header.size + len(data)) % self.align)
-        values.setdefault(self.length_field.name,
-                          self.length_value(option.header.size + len(data)))
-        return self._encode(option, values) + data
-
-    def _encode(self, option: OptionKind, value: Any) -> bytes:
-        # ("mtu", 1500): a single value fills the one field that is not reserved.
-        if value is not None and option.repeat is None and not isinstance(value, Mapping):
-            own = [f for f in option.header.top
-                   if f.name not in (self.kind_field.name, self.length_field.name)
-                   and not (f.kind is Kind.BYTES and "reserved" in f.name)]
-            if len(own) == 1:
-                value = {own[0].name: value}
-        # The shared codec defaults missing fields to 0; bytes and addresses need zeros too.
-        given = {option.header.field(k).name for k in value if k != "items"} if isinstance(
-            value, Mapping) else set()
-        zeros = {f.name: _ZERO[f.kind](f) for f in option.header.top
-                 if f.kind in _ZERO and f.name not in given}
-        if zeros:
-            value = {**zeros, **value} if isinstance(value, Mapping) else (
-                zeros if value is None else value)
-        return super()._encode(option, value)
-
-    def specs(self, children: Sequence[Layer], parent_fields: Mapping[str, Any]) -> list[Any]:
-        out: list[Any] = []
-        for child in children:
-            name = None if child.malformed else self._data_name(child)
-            if name is None or child.header is None:
-                out.extend(super().specs([child], parent_fields))
-                continue
-            header = child.header
-            top = {f.name: child.fields[f.name] for f in header.top}
-            out.append(header.encode(header.wire_values(top)) + bytes(child.fields.get(name, b"")))
-        return out
-
-
-IPV6_OPTIONS = DataOptionCodec(
+IPV6_OPTIONS = OptionCodec(
     "ipv6",
     [
-        OptionKind(0x01, "padn", PADN),
+        OptionKind(0x01, "padn", PADN, check=_check_padn, show_empty=True, data=data_field(
+            PADN, "ipv6.opt.padn", "Padding: zero bytes")),
         OptionKind(0x04, "tel", TUNNEL_LIMIT, length=3),
         OptionKind(0x05, "router_alert", ROUTER_ALERT, length=4),
         OptionKind(0xC2, "jumbo", JUMBO_PAYLOAD, length=6),
@@ -319,13 +168,12 @@ IPV6_OPTIONS = DataOptionCodec(
     ],
     kind_field=PAD1.by_name["ipv6.opt.type"],
     length_field=PADN.by_name["ipv6.opt.length"],
-    unknown=UNKNOWN_OPTION,
+    unknown=OptionKind(-1, "unknown", UNKNOWN_OPTION, show_empty=True, data=data_field(
+        UNKNOWN_OPTION, "ipv6.opt.unknown", "The option's data, not interpreted")),
     one_byte={0: OptionKind(0, "pad1", PAD1)},
     total_length=lambda value: value + 2,
     length_value=lambda total: total - 2,
-    data_names={0x01: "ipv6.opt.padn"},
-    unknown_data="ipv6.opt.unknown",
-    always=frozenset({0x01}),
+    reference="RFC 8200 section 4.2",
 )
 
 
@@ -337,8 +185,6 @@ def _option_checks(layer: Layer, data: bytes, hop_by_hop: bool, plen: int | None
     run = 0
     for child in layer._children:
         kind = child._fields.get("ipv6.opt.type")
-        if kind == 0x01 and not child.malformed:
-            _check_padn(child)
         if kind in (0x00, 0x01):
             run += child.length
             if run > 7:

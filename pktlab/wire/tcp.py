@@ -1,9 +1,12 @@
 """TCP header and options (RFC 9293 section 3.1; window scale and timestamps RFC 7323; SACK
-RFC 2018; AccECN's AE bit RFC 9768), with the checksum over the IPv4 or IPv6 pseudo-header.
+RFC 2018; Fast Open RFC 7413; AccECN's AE bit RFC 9768), with the checksum over the IPv4 or
+IPv6 pseudo-header.
 
 Sanity rules are warnings, as Wireshark's expert info: SYN with FIN or RST, no flags at all, an
 acknowledgement number without ACK, a window scale shift above 14 (RFC 7323 section 2.3).
-Options are decoded on first use.
+Options are decoded on first use. Other kinds (MPTCP, user timeout, TCP-AO, experiments) are
+kept raw with their kind and length, their data as ``tcp.options.unknown.payload``, and build
+from it: ``tcp(options=[(30, bytes.fromhex("0081..."))])``.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from typing import Any
 
 from pktlab.wire._build import Builder, BuildError, Built, nearest_ip, register_builder
 from pktlab.wire._model import Field, Header, Kind, encode_address, flag, uint
-from pktlab.wire._options import OptionCodec, OptionKind
+from pktlab.wire._options import OptionCodec, OptionKind, data_field
 from pktlab.wire._packet import Dissection, Layer, Next, register
 from pktlab.wire.checksum import internet_checksum, pseudo_header_v4, pseudo_header_v6
 
@@ -84,6 +87,7 @@ TIMESTAMP = _option("tcp.options.timestamp", "Timestamps",
                     uint("tcp.options.timestamp.tsval", 16, 32, "Sender's timestamp clock"),
                     uint("tcp.options.timestamp.tsecr", 48, 32,
                          "Echo of the latest timestamp received"))
+FAST_OPEN = _option("tcp.options.tfo", "TCP Fast Open")
 UNKNOWN = _option("tcp.options.unknown", "Unknown")
 
 
@@ -95,6 +99,19 @@ def _wscale_extra(layer: Layer) -> None:
                    "tcp.options.wscale.shift")
 
 
+def _tfo_extra(layer: Layer) -> None:
+    # RFC 7413 section 4.1.1: the option without a cookie asks the server for one.
+    if "tcp.options.tfo.cookie" not in layer._fields:
+        layer._fields["tcp.options.tfo.request"] = 1
+
+
+def _check_tfo(layer: Layer) -> None:
+    cookie = len(layer.fields.get("tcp.options.tfo.cookie", b""))
+    if cookie and (not 4 <= cookie <= 16 or cookie % 2):
+        layer.warn(f"Fast Open cookie of {cookie} bytes; a cookie is 4 to 16 bytes, an even "
+                   "number (RFC 7413 section 4.1.1)", "tcp.options.tfo.cookie")
+
+
 TCP_OPTIONS = OptionCodec(
     "tcp",
     [
@@ -103,13 +120,18 @@ TCP_OPTIONS = OptionCodec(
         OptionKind(4, "sack_perm", SACK_PERM, length=2),
         OptionKind(5, "sack", SACK, repeat=SACK_BLOCK),
         OptionKind(8, "ts", TIMESTAMP, length=10),
+        OptionKind(34, "tfo", FAST_OPEN, extra=_tfo_extra, check=_check_tfo,
+                   data=data_field(FAST_OPEN, "tcp.options.tfo.cookie",
+                                   "Fast Open cookie: the server's MAC of the client address")),
     ],
     kind_field=_kind(),
     length_field=_len(),
-    unknown=UNKNOWN,
+    unknown=OptionKind(-1, "unknown", UNKNOWN, data=data_field(
+        UNKNOWN, "tcp.options.unknown.payload", "The option's data, not interpreted")),
     one_byte={0: OptionKind(0, "eol", EOL), 1: OptionKind(1, "nop", NOP)},
     total_length=lambda value: value,
     length_value=lambda total: total,
+    reference="RFC 9293 section 3.1",
     stop_after=0,
 )
 
