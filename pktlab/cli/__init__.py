@@ -77,3 +77,12 @@ def fields(layer: str | None, as_json: bool) -> None:
             indent = "  " if f.name in header.parent_of else ""
             table.add_row(indent + f.name, str(f.bit_offset), str(f.bit_width), f.meaning)
         console.print(table)
+
+
+def _register() -> None:
+    from pktlab.cli.dissect import dissect_command
+
+    main.add_command(dissect_command, "dissect")
+
+
+_register()
