@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -114,3 +115,17 @@ def test_every_real_capture_dissects_as_json(path: Path) -> None:
     assert code == 0, err
     for line in out.splitlines():
         json.loads(line)
+
+
+def test_dissecting_a_small_file_does_not_import_scapy() -> None:
+    capture = str(ROOT / "pcaps" / "arp-icmp.pcap")
+    code = ("import sys\n"
+            "from pktlab.cli import main\n"
+            "try:\n"
+            f"    main(['dissect', '-V', '--hex', '--diagram', {capture!r}])\n"
+            "except SystemExit as exit:\n"
+            "    assert not exit.code, exit.code\n"
+            "assert 'scapy' not in sys.modules\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stderr
