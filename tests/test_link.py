@@ -640,118 +640,112 @@ def test_ethernet_inside_sll_claims_padding_as_tshark_does() -> None:
 
 
 # --------------------------------------------------------------------- Scapy differential
+# Both directions compare through pktlab.oracle.scapy: its SCAPY_FIELDS maps SLL's 8-byte
+# address field (Scapy's "src") onto sll.src.eth / .ipv4 / .other and sll.unused, and the
+# loopback family onto Loopback.type. Known differences the values stay clear of, with the
+# oracle's reasons: Scapy reads a BSD loopback family's first byte only, so LINKTYPE_NULL
+# families are 0..255 here ("loopback-byte-order"); Scapy's CookedLinux defaults differ from
+# pktlab's, so both sides set every field.
 
 N = DIFF_EXAMPLES
 DIFF = settings(max_examples=N, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow])
 
-# pktlab name -> Scapy field, per layer. Scapy keeps SLL's 8-byte address field as one string,
-# "src"; pktlab splits it as Wireshark does (sll.src.eth / .ipv4 / .other, then sll.unused), so
-# "src" compares with those fields' bytes joined in wire order (sll_address below).
-SCAPY_FIELDS: dict[str, dict[str, str]] = {
-    "sll": {
-        "sll.pkttype": "pkttype", "sll.hatype": "lladdrtype", "sll.halen": "lladdrlen",
-        "sll.etype": "proto", "sll.ltype": "proto", "sll.gretype": "proto",
-        "sll.reserved": "reserved", "sll.ifindex": "ifindex",
-    },
-    "null": {"null.family": "type", "null.type": "type"},
-}
-# Known differences, each excluded from the comparison on purpose:
-# * Loopback (LINKTYPE_NULL): Scapy keeps only the first byte (LoIntEnumField reads the 4
-#   bytes big-endian and shifts right by 24; building a value above 255 raises), which is the
-#   little-endian value when it is below 256. pktlab, like Wireshark, reads all 4 bytes and
-#   guesses the capturing host's byte order. Compared for types 0..255, where both agree.
-#   (LoopbackOpenBSD, for LINKTYPE_LOOP, is a plain big-endian integer: compared in full.)
-# * Scapy binds IPv6 to Loopback type 10 (Linux's AF_INET6) on Linux; Wireshark does not
-#   dissect family 10, pktlab does (with a note) when the payload is IPv6.
-# * CookedLinux defaults differ: Scapy's lladdrtype is 512 (PPP) and lladdrlen 0; pktlab's
-#   hatype is 1 with a zero 6-byte address. Both sides set every field explicitly here.
+# (linktype, family) for a loopback header: little-endian NULL, big-endian LOOP.
+loopback_values = st.one_of(st.tuples(st.just(LINKTYPE_NULL), st.integers(0, 255)),
+                            st.tuples(st.just(LINKTYPE_LOOP), st.integers(0, 2**32 - 1)))
 
 
-def sll_address(fields: dict[str, Any]) -> bytes:
-    address = b""
-    if "sll.src.eth" in fields:
-        address = bytes.fromhex(fields["sll.src.eth"].replace(":", ""))
-    elif "sll.src.ipv4" in fields:
-        address = socket.inet_aton(fields["sll.src.ipv4"])
-    elif "sll.src.other" in fields:
-        address = bytes(fields["sll.src.other"])
-    return address + bytes(fields.get("sll.unused", b""))
-
-
-def compare_with_scapy(layer: Layer, theirs: Any) -> None:
-    for name, value in layer.fields.items():
-        scapy_name = SCAPY_FIELDS[layer.name].get(name)
-        if scapy_name is not None:
-            assert theirs.getfieldval(scapy_name) == value, name
-    if layer.name == "sll":
-        assert bytes(theirs.src) == sll_address(layer.fields)
-
-
-def scapy_layers() -> dict[int, Any]:
-    require_scapy()
-    from scapy.layers.l2 import CookedLinux, CookedLinuxV2, Loopback, LoopbackOpenBSD
-
-    return {LINKTYPE_LINUX_SLL: CookedLinux, LINKTYPE_LINUX_SLL2: CookedLinuxV2,
-            LINKTYPE_NULL: Loopback, LINKTYPE_LOOP: LoopbackOpenBSD}
-
-
-@pytest.mark.oracle
-@DIFF
-@given(sll_values())
-def test_scapy_parses_pktlab_cooked_headers(case: tuple[int, dict[str, Any], dict[str, Any]],
-                                            ) -> None:
-    linktype, keywords, _ = case
-    frame = Proto("sll", keywords).build()
-    theirs = scapy_layers()[linktype](frame)
-    compare_with_scapy(link_layer(dissect(frame, linktype, strict=True)), theirs)
-
-
-@pytest.mark.oracle
-@DIFF
-@given(st.sampled_from([LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2]), st.data())
-def test_pktlab_parses_scapy_cooked_headers(linktype: int, data: st.DataObject) -> None:
+@st.composite
+def cooked_values(draw: st.DrawFn) -> dict[str, Any]:
+    """A cooked header as Scapy sees it: any length, then 8 address bytes."""
+    linktype = draw(st.sampled_from([LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2]))
     small = 0xFF if linktype == LINKTYPE_LINUX_SLL2 else 0xFFFF
-    hatype, protocol = data.draw(st.integers(0, 0xFFFF)), data.draw(st.integers(0, 0xFFFF))
-    values: dict[str, Any] = {"pkttype": data.draw(st.integers(0, small)),
-                              "lladdrtype": hatype,
-                              "lladdrlen": data.draw(st.integers(0, small)),
-                              "src": data.draw(st.binary(min_size=8, max_size=8)),
-                              "proto": protocol}
+    values = {"linktype": linktype, "pkttype": draw(st.integers(0, small)),
+              "hatype": draw(st.sampled_from([1, 772, 778]) | st.integers(0, 0xFFFF)),
+              "halen": draw(st.sampled_from([4, 6, 8]) | st.integers(0, small)),
+              "address": draw(st.binary(min_size=8, max_size=8)),
+              "protocol": draw(st.integers(0, 0xFFFF))}
     if linktype == LINKTYPE_LINUX_SLL2:
-        values["reserved"] = data.draw(st.integers(0, 0xFFFF))
-        values["ifindex"] = data.draw(st.integers(0, 2**32 - 1))
-    theirs = scapy_layers()[linktype](**values)
-    frame = bytes(theirs)
-    packet = dissect(frame, linktype, strict=True)
-    layer = link_layer(packet)
-    compare_with_scapy(layer, theirs)
-    assert sll_protocol_field(protocol, hatype) in layer.fields
-    assert rebuild(packet) == frame
+        values.update(reserved=draw(st.integers(0, 0xFFFF)),
+                      ifindex=draw(st.integers(0, 2**32 - 1)))
+    return values
+
+
+def pktlab_cooked(v: dict[str, Any]) -> Proto:
+    used = min(v["halen"], 8)
+    keywords: dict[str, Any] = {
+        "version": 2 if v["linktype"] == LINKTYPE_LINUX_SLL2 else 1,
+        "sll.pkttype": v["pkttype"], "sll.hatype": v["hatype"], "sll.halen": v["halen"],
+        "sll.etype": v["protocol"], "sll.unused": v["address"][used:]}
+    if used:
+        keywords["sll.src.other"] = v["address"][:used]
+    if "ifindex" in v:
+        keywords.update({"sll.reserved": v["reserved"], "sll.ifindex": v["ifindex"]})
+    return Proto("sll", keywords)
+
+
+def scapy_cooked(v: dict[str, Any]) -> Any:
+    from scapy.layers.l2 import CookedLinux, CookedLinuxV2
+
+    values = {"pkttype": v["pkttype"], "lladdrtype": v["hatype"], "lladdrlen": v["halen"],
+              "src": v["address"], "proto": v["protocol"]}
+    if v["linktype"] == LINKTYPE_LINUX_SLL2:
+        return CookedLinuxV2(**values, reserved=v["reserved"], ifindex=v["ifindex"])
+    return CookedLinux(**values)
+
+
+def pktlab_loopback(linktype: int, family: int) -> Proto:
+    return Proto("null", family=family,
+                 byte_order="big" if linktype == LINKTYPE_LOOP else "little")
+
+
+def scapy_loopback(linktype: int, family: int) -> Any:
+    from scapy.layers.l2 import Loopback, LoopbackOpenBSD
+
+    return (LoopbackOpenBSD if linktype == LINKTYPE_LOOP else Loopback)(type=family)
+
+
+def assert_link_agrees(result: Any, linktype: int, layer: Layer) -> None:
+    from pktlab.oracle.scapy import mapped_fields, scapy_class
+
+    assert result.disagreements() == []
+    assert result.pairs == [(layer.name, scapy_class(linktype).__name__)]
+    assert mapped_fields(layer) <= result.names.keys()
 
 
 @pytest.mark.oracle
 @DIFF
-@given(st.sampled_from([LINKTYPE_NULL, LINKTYPE_LOOP]), st.integers(0, 2**32 - 1))
-def test_scapy_parses_pktlab_loopback_headers(linktype: int, family: int) -> None:
-    order = "big" if linktype == LINKTYPE_LOOP else "little"
-    if linktype == LINKTYPE_NULL:
-        family %= 256
-    frame = Proto("null", family=family, byte_order=order).build()
-    theirs = scapy_layers()[linktype](frame)
-    assert theirs.type == family
+@given(st.one_of(
+    sll_values().map(lambda case: (case[0], Proto("sll", case[1]))),
+    loopback_values.map(lambda case: (case[0], pktlab_loopback(*case)))))
+def test_differential_scapy_parses_what_pktlab_builds(case: tuple[int, Proto]) -> None:
+    require_scapy()
+    from pktlab.oracle.scapy import compare_with_scapy
+
+    linktype, proto = case
+    frame = proto.build()
+    result = compare_with_scapy(frame, linktype, strict=True)
+    assert_link_agrees(result, linktype, link_layer(dissect(frame, linktype, strict=True)))
 
 
 @pytest.mark.oracle
 @DIFF
-@given(st.sampled_from([LINKTYPE_NULL, LINKTYPE_LOOP]), st.data())
-def test_pktlab_parses_scapy_loopback_headers(linktype: int, data: st.DataObject) -> None:
-    top = 2**32 - 1 if linktype == LINKTYPE_LOOP else 255
-    value = data.draw(st.integers(0, top))
-    theirs = scapy_layers()[linktype](type=value)
+@given(st.one_of(cooked_values(), loopback_values))
+def test_differential_pktlab_parses_what_scapy_builds(
+        case: dict[str, Any] | tuple[int, int]) -> None:
+    require_scapy()
+    from pktlab.oracle.scapy import compare_build, compare_packets, scapy_class
+
+    if isinstance(case, dict):
+        linktype, theirs, ours = case["linktype"], scapy_cooked(case), pktlab_cooked(case)
+    else:
+        linktype, theirs, ours = case[0], scapy_loopback(*case), pktlab_loopback(*case)
     frame = bytes(theirs)
     packet = dissect(frame, linktype, strict=True)
-    compare_with_scapy(link_layer(packet), theirs)
+    result = compare_packets(packet, scapy_class(linktype, frame)(frame))
+    assert_link_agrees(result, linktype, link_layer(packet))
+    assert compare_build(ours, frame, linktype).disagreements() == []
     assert rebuild(packet) == frame
 
 
