@@ -6,7 +6,6 @@ and start being rebuilt from their fields.
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -40,21 +39,17 @@ def test_corpus_is_present() -> None:
 
 @pytest.mark.parametrize("path", REAL, ids=[p.name for p in REAL])
 def test_real_captures_dissect_and_rebuild_exactly(path: Path) -> None:
-    outcome: Counter[str] = Counter()
     mismatches: list[str] = []
     for frame in frames(path):
         packet = dissect(frame.data, frame.linktype, orig_len=frame.orig_len, strict=True)
         exercise(packet)
         assert internal_problems(packet) == []
         if frame.linktype not in TABLES["linktype"]:
-            outcome["link type not dissected"] += 1
-            continue
+            continue  # link type not dissected: nothing to rebuild
         if packet.malformed:
-            outcome["malformed"] += 1
-            continue
+            continue  # malformed layers are carried raw by rebuild: nothing to prove
         if rebuild(packet) != frame.data:
             mismatches.append(f"frame {frame.number}: {packet.summary()}")
-        outcome["rebuilt"] += 1
     assert mismatches == [], f"{path.name}: {len(mismatches)} frames rebuild differently"
 
 

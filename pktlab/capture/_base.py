@@ -179,3 +179,23 @@ class _ReaderBase:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class _WriterBase:
+    """What both writers share: flushing, and flushing when a ``with`` block ends."""
+
+    _file: BinaryIO
+
+    def flush(self) -> None:
+        self._file.flush()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.flush()

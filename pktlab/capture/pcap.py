@@ -20,10 +20,9 @@ from __future__ import annotations
 import struct
 from collections.abc import Generator
 from os import PathLike
-from types import TracebackType
-from typing import BinaryIO, Final, Self
+from typing import BinaryIO, Final
 
-from ._base import MAX_RECORD, CaptureError, _open_source, _ReaderBase, _Stream
+from ._base import MAX_RECORD, CaptureError, _open_source, _ReaderBase, _Stream, _WriterBase
 from ._record import CaptureRecord, build_record
 
 MAGIC_MICROSECONDS: Final = 0xA1B2C3D4
@@ -241,7 +240,7 @@ class PcapReader(_ReaderBase):
             self._warn(f"{where}: captured length {caplen} exceeds original length {orig_len}")
 
 
-class PcapWriter:
+class PcapWriter(_WriterBase):
     """Write a classic pcap file (little-endian, version 2.4) to a binary file object.
 
     The file header is written at once. ``nanosecond`` selects the 0xA1B23C4D magic; with
@@ -301,16 +300,3 @@ class PcapWriter:
         self._file.write(data)
         self.written += 1
 
-    def flush(self) -> None:
-        self._file.flush()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.flush()

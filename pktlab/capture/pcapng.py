@@ -29,10 +29,9 @@ import struct
 from collections.abc import Generator
 from dataclasses import dataclass
 from os import PathLike
-from types import TracebackType
-from typing import BinaryIO, Final, Self
+from typing import BinaryIO, Final
 
-from ._base import MAX_RECORD, CaptureError, _open_source, _ReaderBase, _Stream
+from ._base import MAX_RECORD, CaptureError, _open_source, _ReaderBase, _Stream, _WriterBase
 from ._record import CaptureRecord, build_record
 
 BLOCK_SHB: Final = 0x0A0D0D0A
@@ -689,7 +688,7 @@ def _block(btype: int, body: bytes) -> bytes:
     return struct.pack("<II", btype, length) + body + struct.pack("<I", length)
 
 
-class PcapngWriter:
+class PcapngWriter(_WriterBase):
     """Write a little-endian pcapng file: one section, IDBs on demand, EPBs.
 
     The Section Header Block is written at once. ``add_interface`` writes an Interface
@@ -783,19 +782,6 @@ class PcapngWriter:
         self._file.write(_block(BLOCK_EPB, header + bytes(data) + padding + options))
         self.written += 1
 
-    def flush(self) -> None:
-        self._file.flush()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.flush()
 
 
 __all__ = [

@@ -167,18 +167,16 @@ class Layer:
     def as_dict(self) -> dict[str, Any]:
         """The JSON form: repeated option fields become lists, bytes become hex."""
         out: dict[str, Any] = {}
+        repeated: set[str] = set()  # names already turned into lists
         for name, value in self.all_fields():
             value = json_value(value)
-            if name in out:
-                previous = out[name]
-                if isinstance(previous, list) and name in _LISTED:
-                    previous.append(value)
-                else:
-                    out[name] = [previous, value]
-                    _LISTED.add(name)
+            if name in repeated:
+                out[name].append(value)
+            elif name in out:
+                out[name] = [out[name], value]
+                repeated.add(name)
             else:
                 out[name] = value
-        _LISTED.clear()
         return {
             "layer": self.name,
             "offset": self.offset,
@@ -191,9 +189,6 @@ class Layer:
     def __repr__(self) -> str:
         mark = " malformed" if self.malformed else ""
         return f"<Layer {self.name} @{self.offset}+{self.length}{mark}>"
-
-
-_LISTED: set[str] = set()
 
 
 def json_value(value: Any) -> Any:
